@@ -1,0 +1,1 @@
+"""qrt's built-in plugins: ordinary plugin modules registered through the public hooks."""

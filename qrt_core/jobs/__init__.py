@@ -1,0 +1,1 @@
+"""Jobs: the store, RuntimeJob, options and the local executors."""

@@ -1,0 +1,1 @@
+# placeholder: the pytest plugin for program authors

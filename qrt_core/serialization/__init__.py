@@ -1,0 +1,1 @@
+"""The JSON wire format of runtime programs: encoder, decoder, codecs, result decoders, messenger."""

@@ -1,0 +1,1 @@
+"""The sample runtime program (``sample-program``), packaged for qrt."""
