@@ -26,8 +26,9 @@ def closest_first(name: str, candidates: Iterable[str]) -> list[str]:
     import difflib
 
     candidates = sorted(set(candidates))
-    close = difflib.get_close_matches(name, candidates, n=len(candidates), cutoff=0.0)
-    return close
+    if not candidates:
+        return []
+    return difflib.get_close_matches(name, candidates, n=len(candidates), cutoff=0.0)
 
 
 def _listing(names: Sequence[str]) -> str:

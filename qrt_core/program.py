@@ -45,18 +45,31 @@ class RuntimeProgram:
         metadata: ProgramMetadata,
         *,
         entry_point: str,
-        distribution: str | None = None,
-        distribution_version: str | None = None,
+        dist: Any = None,
         metadata_path: str | None = None,
         module_path: str | None = None,
     ) -> None:
         self._metadata = metadata
         self.entry_point = entry_point
-        self.distribution = distribution
-        self.distribution_version = distribution_version
+        self._dist = dist  # an importlib.metadata Distribution, read lazily (parsing it costs)
         self.metadata_path = metadata_path
         self.module_path = module_path
         self._validator_cache: dict[str, Any] = {}
+
+    @property
+    def distribution(self) -> str | None:
+        """The name of the installed distribution that provides the program."""
+        try:
+            return None if self._dist is None else self._dist.name
+        except Exception:
+            return None
+
+    @property
+    def distribution_version(self) -> str | None:
+        try:
+            return None if self._dist is None else self._dist.version
+        except Exception:
+            return None
 
     # -- IBM's attributes --------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .exceptions import InvalidMetadataError, ProgramNotFoundError
-from .metadata import load_metadata_file
+from .metadata_cache import MetadataCache
 from .program import RuntimeProgram
 
 __all__ = ["ENTRY_POINT_GROUP", "BrokenProgram", "ProgramCatalog", "discover_programs", "find_program", "locate_module"]
@@ -66,6 +66,8 @@ def locate_module(module_name: str) -> Path:
         spec = importlib.util.find_spec(parts[0])  # a top-level lookup imports nothing
     except (ImportError, ValueError) as exc:
         raise _NotFound(f"module {parts[0]!r} cannot be found: {exc}") from None
+    if spec is None:
+        raise _NotFound(f"module {parts[0]!r} cannot be found on sys.path (needed for {module_name!r})")
     for index in range(1, len(parts)):
         if spec is None:
             break
@@ -95,18 +97,15 @@ def _entry_points() -> list[Any]:
     return list(importlib_metadata.entry_points(group=ENTRY_POINT_GROUP))
 
 
-def _dist_facts(ep: Any) -> tuple[str | None, str | None]:
-    dist = getattr(ep, "dist", None)
-    if dist is None:
-        return None, None
-    try:
-        return dist.name, dist.version
-    except Exception:  # unreadable METADATA: the program may still work
-        return None, None
+_MEMORY_CACHE = MetadataCache()
 
 
-def discover_programs() -> ProgramCatalog:
-    """Scan the ``qrt.programs`` entry points. Never imports a program module."""
+def discover_programs(cache: MetadataCache | None = None) -> ProgramCatalog:
+    """Scan the ``qrt.programs`` entry points. Never imports a program module.
+
+    ``cache`` keeps metadata verdicts between scans (default: this process's in-memory cache).
+    """
+    cache = cache or _MEMORY_CACHE
     programs: dict[str, RuntimeProgram] = {}
     broken: list[BrokenProgram] = []
     seen: set[tuple[str, str]] = set()
@@ -114,11 +113,11 @@ def discover_programs() -> ProgramCatalog:
         if (ep.name, ep.value) in seen:  # the same distribution on sys.path twice
             continue
         seen.add((ep.name, ep.value))
-        dist_name, dist_version = _dist_facts(ep)
+        dist = getattr(ep, "dist", None)
         try:
-            program = _program_from_entry_point(ep, dist_name, dist_version)
+            program = _program_from_entry_point(ep, dist, cache)
         except (_NotFound, InvalidMetadataError) as exc:
-            broken.append(BrokenProgram(ep.name, str(exc), ep.value, dist_name))
+            broken.append(BrokenProgram(ep.name, str(exc), ep.value, _dist_name(dist)))
             continue
         if program.name in programs:
             other = programs[program.name]
@@ -128,15 +127,23 @@ def discover_programs() -> ProgramCatalog:
                     f"program {ep.name!r} is also provided by {other.distribution or other.entry_point}; "
                     "this one is ignored",
                     ep.value,
-                    dist_name,
+                    _dist_name(dist),
                 )
             )
             continue
         programs[program.name] = program
+    cache.save()
     return ProgramCatalog(dict(sorted(programs.items())), broken)
 
 
-def _program_from_entry_point(ep: Any, dist_name: str | None, dist_version: str | None) -> RuntimeProgram:
+def _dist_name(dist: Any) -> str | None:
+    try:
+        return None if dist is None else dist.name
+    except Exception:  # unreadable METADATA: report the program without it
+        return None
+
+
+def _program_from_entry_point(ep: Any, dist: Any, cache: MetadataCache) -> RuntimeProgram:
     module_name, _, attr = ep.value.partition(":")
     module_name = module_name.strip()
     if not module_name or not attr.strip():
@@ -147,7 +154,7 @@ def _program_from_entry_point(ep: Any, dist_name: str | None, dist_version: str 
     if found is None:
         names = " or ".join(path.name for path in candidates)
         raise InvalidMetadataError(f"no metadata file ({names}) beside {module_file}", source=str(module_file))
-    metadata = load_metadata_file(found)
+    metadata = cache.load(found)
     if metadata.name != ep.name:
         raise InvalidMetadataError(
             f"metadata name {metadata.name!r} in {found} does not match the entry point name {ep.name!r}",
@@ -156,8 +163,7 @@ def _program_from_entry_point(ep: Any, dist_name: str | None, dist_version: str 
     return RuntimeProgram(
         metadata,
         entry_point=f"{module_name}:{attr.strip()}",
-        distribution=dist_name,
-        distribution_version=dist_version,
+        dist=dist,
         metadata_path=str(found),
         module_path=str(module_file),
     )

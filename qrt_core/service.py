@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .backends import backend_names, describe_backends, get_backend
 from .exceptions import PluginError, ProgramNotFoundError
+from .metadata_cache import MetadataCache
 from .plugins import PluginHost, PluginInfo, PluginProblem, get_plugin_host
 from .program import RuntimeProgram
 from .programs import BrokenProgram, ProgramCatalog, discover_programs
@@ -55,6 +56,7 @@ class RuntimeService:
         self.worker_memory_limit = worker_memory_limit
         self._host = plugin_host
         self._catalog: ProgramCatalog | None = None
+        self._metadata_cache: MetadataCache | None = None
         self._jobs: JobManager | None = None
         self._lock = threading.RLock()
         self._closed = False
@@ -78,7 +80,9 @@ class RuntimeService:
     def _programs_catalog(self, refresh: bool = False) -> ProgramCatalog:
         with self._lock:
             if self._catalog is None or refresh:
-                self._catalog = discover_programs()
+                if self._metadata_cache is None:
+                    self._metadata_cache = MetadataCache(self.home / "cache")
+                self._catalog = discover_programs(self._metadata_cache)
             return self._catalog
 
     def programs(self, refresh: bool = False, limit: int | None = None, skip: int = 0) -> list[RuntimeProgram]:
