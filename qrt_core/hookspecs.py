@@ -11,7 +11,6 @@ naming both plugins and the second registration is ignored, unless it passes ``o
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pluggy
 

@@ -23,9 +23,9 @@ def test_the_sample_programs_metadata_parses_as_v2(sample_metadata_path):
 
 @pytest.fixture
 def sample_metadata_path():
-    import sample_program
-
     from pathlib import Path
+
+    import sample_program
 
     return Path(sample_program.__file__).parent / "sample_program.json"
 

@@ -16,6 +16,7 @@ class RecordingMessenger:
 
 def test_main_publishes_one_interim_result_per_iteration():
     from qiskit_aer import AerSimulator
+
     from sample_program import sample_program
 
     program = RuntimeService().program("sample-program")
@@ -34,6 +35,7 @@ def test_main_publishes_one_interim_result_per_iteration():
 
 def test_iterations_default_to_five():
     from qiskit_aer import AerSimulator
+
     from sample_program import sample_program
 
     messenger = RecordingMessenger()
