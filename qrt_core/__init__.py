@@ -42,6 +42,7 @@ _LAZY = {
     "RuntimeDecoder": ".serialization.decoder",
     "ResultDecoder": ".serialization.result_decoder",
     "Codec": ".serialization.codec",
+    "LazyType": ".serialization.codec_table",
 }
 
 __all__ = [
@@ -82,6 +83,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .jobs.options import RuntimeOptions
     from .program import ParameterNamespace, RuntimeProgram
     from .serialization.codec import Codec
+    from .serialization.codec_table import LazyType
     from .serialization.decoder import RuntimeDecoder
     from .serialization.encoder import RuntimeEncoder
     from .serialization.messenger import UserMessenger

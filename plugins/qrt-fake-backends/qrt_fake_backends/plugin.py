@@ -43,7 +43,7 @@ def _factory(name: str) -> Callable[[], Any]:
 
 @hookimpl
 def qrt_register_backends(register: Callable[..., None]) -> None:
-    for name, (class_name, num_qubits) in FAKE_DEVICES.items():
+    for name, (_class_name, num_qubits) in FAKE_DEVICES.items():
         register(
             name,
             _factory(name),
