@@ -119,6 +119,9 @@ class JobTimeoutError(QRTError, TimeoutError):
 class DecodeError(QRTError, ValueError):
     """A JSON payload could not be decoded: a known tag with a malformed value, or a refused type."""
 
+    #: Where in the document the bad value was, as a JSON path (``$.outer[0]``), when known.
+    path: str | None = None
+
 
 class PluginError(QRTError):
     """A plugin failed to load, or registered something badly (e.g. a name already taken)."""

@@ -61,9 +61,12 @@ def qrt_register_backends(register: Callable[..., None]) -> None:
     """Add backends that programs can run on, by name.
 
     Parameters:
-        register: ``register(name, factory, description="", override=False)``; ``factory()``
-            takes no arguments and returns a Qiskit backend. It is called lazily, only when that
-            backend is asked for, so registering is cheap: import heavy packages inside it.
+        register: ``register(name, factory, description="", override=False, num_qubits=None)``;
+            ``factory()`` takes no arguments and returns a Qiskit backend. It is called lazily,
+            only when that backend is asked for, so registering is cheap: import heavy packages
+            inside it. ``num_qubits``, when given, lets qrt check a program's
+            ``backend_requirements`` (and ``qrt backends`` show the size) without building the
+            backend; otherwise the backend is built to ask it.
 
     Returns:
         Nothing; results are passed to ``register``.

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .codec_table import LazyType
 
 __all__ = ["Codec"]
 
@@ -16,9 +19,12 @@ class Codec:
 
     ``Codec(type_name="Fraction", python_type=Fraction, encode=lambda f: [f.numerator, f.denominator],
     decode=lambda v: Fraction(*v))``
+
+    ``python_type`` may be a type, a :class:`~qrt_core.LazyType` (a type named by module and
+    attribute, so registering the codec imports nothing), or a tuple of either.
     """
 
     type_name: str
-    python_type: type | tuple[type, ...]
+    python_type: type | LazyType | tuple[type | LazyType, ...]
     encode: Callable[[Any], Any]
     decode: Callable[[Any], Any]
