@@ -1,1 +1,2 @@
-"""Jobs: the store, RuntimeJob, options and the local executors."""
+"""Jobs: ``RuntimeJob``, ``RuntimeOptions``, the ``JobManager`` behind ``RuntimeService`` (input
+checks, event recording, cancel requests, recovery) and the SQLite job store."""

@@ -200,6 +200,20 @@ class JobStore:
                 self._connections.append(conn)
         return conn
 
+    def release_connection(self) -> None:
+        """Close this thread's connection (a short-lived thread calls it before it ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
