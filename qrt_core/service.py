@@ -214,8 +214,9 @@ class RuntimeService:
     def __enter__(self) -> RuntimeService:
         return self
 
-    def __exit__(self, *exc_info: Any) -> None:
-        self.close(wait=True)
+    def __exit__(self, exc_type: Any, *exc_info: Any) -> None:
+        # Ctrl-C inside the block means "stop": cancel what is unfinished instead of waiting.
+        self.close(wait=exc_type is None or not issubclass(exc_type, KeyboardInterrupt))
 
     def __repr__(self) -> str:
         return f"<RuntimeService home={str(self.home)!r} executor={self.executor_name!r}>"

@@ -211,6 +211,14 @@ class ProcessExecutor(Executor):
             if worker.ready and worker.job is None and not worker.dying:
                 self._dispatch(worker, self._queue.popleft())
 
+    def _worker_environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if "OMP_NUM_THREADS" not in env:
+            # Aer runs on every core by default, so several busy workers would fight over the
+            # same cores; give each its share instead (what Ray does for its tasks too).
+            env["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // (self.max_workers or 1)))
+        return env
+
     def _spawn(self) -> None:
         parent, child = socket.socketpair()
         out_r, out_w = os.pipe()
@@ -225,6 +233,7 @@ class ProcessExecutor(Executor):
                 # Its own process group: Ctrl-C in a terminal is for the hosting process, which
                 # decides what happens to the jobs (the worker still dies with it).
                 start_new_session=True,
+                env=self._worker_environment(),
             )
         finally:
             child.close()

@@ -15,9 +15,11 @@ import weakref
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from ..exceptions import (
+    BackendNotFoundError,
     JobNotFoundError,
     PluginError,
     QRTError,
@@ -237,6 +239,17 @@ class JobManager:
     def _check_backend(self, program: Any, name: str) -> None:
         from ..backends import get_backend
 
+        registration = self.service.plugin_host.table("backends").get(name)
+        if registration is None:
+            raise BackendNotFoundError(name, self.service.plugin_host.table("backends"))
+        if not program.backend_requirements:
+            return  # nothing to check: the backend is built where the job runs, not here
+        known_qubits = (registration.extra or {}).get("num_qubits")
+        if isinstance(known_qubits, int):
+            # The plugin told us the size: check without building the backend (a noisy device
+            # model takes seconds to build).
+            program.check_backend(SimpleNamespace(name=name, num_qubits=known_qubits))
+            return
         backend = self._backends.get(name)
         if backend is None:
             backend = self._backends[name] = get_backend(name, self.service.plugin_host)

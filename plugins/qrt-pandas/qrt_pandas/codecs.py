@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from qrt_core import Codec, DecodeError
-from qrt_core import LazyType
+from qrt_core import Codec, DecodeError, LazyType
 
 __all__ = ["DATAFRAME_TAG", "SERIES_TAG", "INDEX_TAG", "pandas_codecs"]
 
