@@ -1,4 +1,5 @@
-"""Helpers for tests of programs and plugins: fake installed distributions made on the fly.
+"""Helpers for tests of programs and plugins: fake installed distributions made on the fly, and
+waiting on a condition with a deadline.
 
 A fake distribution is a folder on ``sys.path`` holding a package and a ``<name>.dist-info`` with
 ``METADATA`` and ``entry_points.txt`` — exactly what ``pip install`` leaves behind, so qrt finds it
@@ -11,12 +12,21 @@ import json
 import os
 import sys
 import textwrap
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["write_distribution", "write_program", "write_plugin", "on_sys_path"]
+__all__ = [
+    "write_distribution",
+    "write_program",
+    "write_programs",
+    "write_plugin",
+    "on_sys_path",
+    "wait_until",
+    "pid_alive",
+]
 
 
 def _dist_dir_name(dist: str, version: str) -> str:
@@ -133,3 +143,49 @@ def on_sys_path(path: str | os.PathLike[str], *, pythonpath: bool = True) -> Ite
             else:
                 os.environ["PYTHONPATH"] = old_env
         importlib.invalidate_caches()
+
+
+def write_programs(
+    root: str | os.PathLike[str],
+    programs: Mapping[str, tuple[str, Mapping[str, Any]]],
+    *,
+    package_prefix: str = "",
+) -> Path:
+    """Write each ``{name: (source, metadata)}`` under ``root`` as its own fake distribution, in a
+    package named ``package_prefix`` + the name in snake case with module ``program``; returns
+    ``root``. ``source`` is dedented."""
+    for name, (source, metadata) in programs.items():
+        package = package_prefix + name.replace("-", "_")
+        write_program(root, name, textwrap.dedent(source), metadata, package=package, module="program")
+    return Path(root)
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something true and return that, or raise
+    ``AssertionError`` after ``timeout`` seconds (for conditions no event signals, such as a row
+    appearing in another process's store)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(delay)  # the polling interval, bounded by the deadline above
+        delay = min(delay * 2, 0.2)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a zombie, which has exited, counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

@@ -6,12 +6,11 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qrt_core.testing import write_program
+from qrt_core.testing import pid_alive, wait_until, write_program  # noqa: F401 (re-exported for the tests)
+from qrt_core.testing import write_programs as _write_programs
 
 _SCHEMA = "https://json-schema.org/draft/2019-09/schema"
 
@@ -149,26 +148,8 @@ PROGRAMS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def write_programs(root: Path) -> Path:
-    """Write every test program under ``root`` (one fake distribution each); returns ``root``."""
-    for name, (source, metadata) in PROGRAMS.items():
-        package = "qrtjobs_" + name.replace("-", "_")
-        write_program(root, name, textwrap.dedent(source), metadata, package=package, module="program")
-    return root
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something true, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(delay)  # polling interval, bounded by the deadline above
-        delay = min(delay * 2, 0.2)
 
 
 def run_python(code: str, *, env_extra: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -190,16 +171,6 @@ def spawn_python(code: str) -> subprocess.Popen[str]:
     )
 
 
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie has exited; treat it as gone.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+def write_programs(root: Path) -> Path:
+    """Every test program under ``root``, one fake distribution each; returns ``root``."""
+    return _write_programs(root, PROGRAMS, package_prefix='qrtjobs_')

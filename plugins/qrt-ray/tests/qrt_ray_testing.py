@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import tempfile
-import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from qrt_core.testing import write_program
+from qrt_core.testing import pid_alive, write_program  # noqa: F401 (re-exported for the tests)
+from qrt_core.testing import wait_until as _wait_until
+from qrt_core.testing import write_programs as _write_programs
 
 _SCHEMA = "https://json-schema.org/draft/2019-09/schema"
 
@@ -100,43 +99,10 @@ PROGRAMS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def write_programs(root: Path) -> Path:
-    """Every test program under ``root``, one fake distribution each; returns ``root``."""
-    for name, (source, metadata) in PROGRAMS.items():
-        package = "qrtray_" + name.removeprefix("ray-").replace("-", "_")
-        write_program(
-            root, name, textwrap.dedent(source), metadata, package=package, module="program"
-        )
-    return root
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something true, or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(delay)  # polling interval, bounded by the deadline above
-        delay = min(delay * 2, 0.2)
 
 
-def pid_alive(pid: int) -> bool:
-    """Whether process ``pid`` still runs (a zombie counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def is_loopback(address: str) -> bool:
@@ -199,3 +165,13 @@ class RecordingSink:
             )
         assert ended, f"job {job_id} did not end within {timeout} s"
         return next(e for e in self.of(job_id) if e[0] in final)
+
+
+def write_programs(root: Path) -> Path:
+    """Every test program under ``root``, one fake distribution each; returns ``root``."""
+    return _write_programs(root, PROGRAMS, package_prefix='qrtray_')
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    """:func:`qrt_core.testing.wait_until` with a deadline that allows for a Ray worker's start."""
+    return _wait_until(predicate, timeout, what)

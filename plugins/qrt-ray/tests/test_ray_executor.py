@@ -196,7 +196,7 @@ def test_the_executor_contract_with_a_recording_sink(local_ray):
     from qrt_ray import RayExecutor
 
     def spec(job_id: str, program: str, inputs: str = "{}") -> JobSpec:
-        package = "qrtray_" + program.removeprefix("ray-")
+        package = "qrtray_" + program.replace("-", "_")
         return JobSpec(
             job_id=job_id,
             program_id=program,
