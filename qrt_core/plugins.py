@@ -150,7 +150,9 @@ class PluginHost:
             self._loaded = True
             if self._use_builtins:
                 for name, module in BUILTIN_PLUGINS.items():
-                    self._load_one(name, module, loader=None, dist=None, version=None, builtin=True)
+                    self._load_one(
+                        name, module, loader=None, dist="qrt-core", version=_qrt_version(), builtin=True
+                    )
             if self._use_entry_points:
                 for ep in self._entry_points():
                     dist = getattr(ep, "dist", None)
@@ -404,3 +406,9 @@ def reset_plugin_host(host: PluginHost | None = None) -> PluginHost | None:
     with _HOST_LOCK:
         old, _HOST = _HOST, host
     return old
+
+
+def _qrt_version() -> str:
+    from . import __version__
+
+    return __version__
