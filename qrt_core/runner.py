@@ -20,7 +20,7 @@ from typing import Any
 
 from .executors.base import JobSpec
 
-__all__ = ["run_job", "ProgramFailure", "JobInterrupted", "DEFAULT_LOG_LEVEL"]
+__all__ = ["run_job", "ProgramFailure", "JobInterrupted", "DEFAULT_LOG_LEVEL", "load_native_libraries"]
 
 #: The level of ``logging`` records kept when the job's options give none (IBM's default).
 DEFAULT_LOG_LEVEL = "WARNING"
@@ -292,3 +292,15 @@ def run_job(spec: JobSpec, emit: Emit, *, plugin_host: Any = None, isolated: boo
             f"Program {spec.program_id!r} returned a {type(value).__name__} that cannot be encoded "
             f"as JSON: {type(exc).__name__}: {exc}"
         ) from None
+
+
+def load_native_libraries() -> None:
+    """Import qiskit and qiskit-aer on the calling thread, which should outlive the job threads.
+
+    Executors that run programs on short-lived threads call this first from a long-lived one (the
+    process's main thread where they can). Qiskit's compiled core keeps per-thread allocator
+    state; Ray workers whose libraries were first loaded by a job thread that had since ended were
+    seen to crash intermittently in later jobs' threads.
+    """
+    import qiskit  # noqa: F401
+    import qiskit_aer  # noqa: F401

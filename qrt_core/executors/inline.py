@@ -62,6 +62,9 @@ class InlineExecutor(Executor):
             thread.start()
 
     def submit(self, spec: JobSpec) -> None:
+        from ..runner import load_native_libraries
+
+        load_native_libraries()  # on the submitting thread, which outlives the job threads
         with self._cond:
             if not self._accepting:
                 raise RuntimeInvalidStateError("The inline executor is shut down; it takes no more jobs.")

@@ -166,6 +166,9 @@ def job_events(spec: JobSpec) -> Iterator[list[Event]]:
     if missing is not None:
         yield [("failed", missing, "error")]
         return
+    from qrt_core.runner import load_native_libraries
+
+    load_native_libraries()  # here, on the worker's main thread, before any job thread uses them
     buffer = _EventBuffer()
     # The job runs on its own thread so this generator can hand its events to Ray while it runs.
     runner = threading.Thread(
