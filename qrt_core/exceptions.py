@@ -31,8 +31,16 @@ def closest_first(name: str, candidates: Iterable[str]) -> list[str]:
     return difflib.get_close_matches(name, candidates, n=len(candidates), cutoff=0.0)
 
 
+#: How many names an error message lists before summing up the rest.
+_LISTED = 12
+
+
 def _listing(names: Sequence[str]) -> str:
-    return ", ".join(names) if names else "none"
+    if not names:
+        return "none"
+    shown = ", ".join(names[:_LISTED])
+    rest = len(names) - _LISTED
+    return f"{shown} and {rest} more" if rest > 0 else shown
 
 
 class QRTError(Exception):
