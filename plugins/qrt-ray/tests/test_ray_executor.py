@@ -31,14 +31,14 @@ def _start(service, program, **inputs):
     """Run ``program`` and wait for its first interim result (it is running then)."""
     started = threading.Event()
     job = service.run(program, inputs=inputs, callback=lambda job_id, message: started.set())
-    assert started.wait(60), f"{program} never published"
+    assert started.wait(180), f"{program} never published"
     return job
 
 
 def _fails(service, program, reason, **inputs):
     job = service.run(program, inputs=inputs)
     with pytest.raises(RuntimeJobFailureError):
-        job.result(timeout=60)
+        job.result(timeout=180)
     assert job.status() is JobStatus.ERROR
     assert job.metrics()["failure_reason"] == reason
     return job, job.error_message()
@@ -66,7 +66,7 @@ def test_sample_program_end_to_end(service, local_ray):
 
 def test_logs_and_many_interim_results_in_order(service):
     job = service.run("ray-chatty", inputs={"count": 500})
-    assert job.result(timeout=60) == {"count": 500, "backend": "aer_simulator"}
+    assert job.result(timeout=180) == {"count": 500, "backend": "aer_simulator"}
     assert job.interim_results() == [{"index": index} for index in range(500)]
     logs = job.logs()
     assert "hello from a Ray worker" in logs
@@ -85,7 +85,7 @@ def test_timeout_stops_the_job_and_its_worker(service):
     with pytest.raises(
         RuntimeJobFailureError, match="ran longer than its maximum execution time of 1 second"
     ):
-        job.result(timeout=30)
+        job.result(timeout=180)
     metrics = job.metrics()
     assert metrics["failure_reason"] == "timeout"
     assert metrics["usage"]["seconds"] < 5
@@ -102,7 +102,7 @@ def test_a_crashing_program_fails_only_its_job(service, program):
         lambda: not pid_alive(job.metrics()["worker"]["worker_pid"]),
         what="the crashed worker to be gone",
     )
-    assert service.run("ray-chatty", inputs={"count": 1}).result(timeout=60)["count"] == 1
+    assert service.run("ray-chatty", inputs={"count": 1}).result(timeout=180)["count"] == 1
 
 
 def test_a_memory_limit_fails_only_the_job_that_exceeds_it(local_ray, tmp_path):
@@ -111,7 +111,7 @@ def test_a_memory_limit_fails_only_the_job_that_exceeds_it(local_ray, tmp_path):
     ) as service:
         job, message = _fails(service, "ray-hog", "memory", megabytes=2048)
         assert "memory limit of 256 MiB" in message
-        assert service.run("ray-hog", inputs={"megabytes": 16}).result(timeout=60) == 16
+        assert service.run("ray-hog", inputs={"megabytes": 16}).result(timeout=180) == 16
 
 
 def test_cancel_queued_and_running_jobs(local_ray, tmp_path):
@@ -128,7 +128,7 @@ def test_cancel_queued_and_running_jobs(local_ray, tmp_path):
         assert running.status() is JobStatus.CANCELLED
         wait_until(lambda: not pid_alive(pid), what="the cancelled job's worker to be killed")
         # the slot is free again
-        assert service.run("ray-chatty", inputs={"count": 2}).result(timeout=60)["count"] == 2
+        assert service.run("ray-chatty", inputs={"count": 2}).result(timeout=180)["count"] == 2
 
 
 def test_cancel_from_another_process(service):
@@ -185,7 +185,7 @@ def test_a_program_missing_on_the_workers_is_named(local_ray, tmp_path):
     ):
         job = service.run("ray-elsewhere")
         with pytest.raises(RuntimeJobFailureError) as info:
-            job.result(timeout=60)
+            job.result(timeout=180)
     message = str(info.value)
     assert "Program 'ray-elsewhere' cannot be run on Ray node" in message
     assert "'qrtray_elsewhere.qrtray_elsewhere'" in message

@@ -54,6 +54,6 @@ def test_two_services_share_the_local_instance_until_the_last_closes(programs, t
     assert job.result(timeout=120)["count"] == 2
     first.close()
     assert ray.is_initialized()
-    assert second.run("ray-chatty", inputs={"count": 3}).result(timeout=60)["count"] == 3
+    assert second.run("ray-chatty", inputs={"count": 3}).result(timeout=180)["count"] == 3
     second.close()
     assert not ray.is_initialized()
