@@ -251,6 +251,11 @@ class PluginHost:
                 raise PluginError(f"Plugin {name!r} is disabled by {DISABLE_ENV}.")
             if self.pm.has_plugin(name) or name in self._infos:
                 raise PluginError(f"A plugin named {name!r} is already registered.")
+            if self.pm.is_registered(plugin):
+                raise PluginError(
+                    f"This plugin object is already registered as {self.pm.get_name(plugin)!r} "
+                    "(installed plugins are loaded through their qrt.plugins entry point)."
+                )
             self.pm.register(plugin, name=name)
             self._infos[name] = PluginInfo(
                 name=name,

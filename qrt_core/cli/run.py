@@ -188,6 +188,11 @@ def _run(
         raise CliUsageError(f"No executor named {executor!r}. Registered executors: {', '.join(executors)}.")
     options: dict[str, Any] = {"backend_name": backend}
     if max_execution_time is not None:
+        if max_execution_time > program.max_execution_time:
+            raise CliUsageError(
+                f"--max-execution-time {max_execution_time:g} is above the limit of program "
+                f"{name!r} ({program.max_execution_time:g} seconds); it may only lower it."
+            )
         options["max_execution_time"] = max_execution_time
 
     messages: queue.Queue[Any] = queue.Queue()

@@ -9,7 +9,6 @@ idle workers, relays their events to the sink in order, and enforces time limits
 from __future__ import annotations
 
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -59,6 +58,14 @@ class _Worker:
     def kill(self) -> None:
         self.dying = True
         self.job = None
+        try:
+            if self.proc.poll() is None:
+                # The worker leads its own process group (start_new_session): end the processes
+                # its program started too, not only the worker. Not reaped yet, so the group id
+                # cannot belong to anyone else.
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
         try:
             self.proc.kill()
         except OSError:
@@ -264,7 +271,8 @@ class ProcessExecutor(Executor):
 
     def _drain_events(self, worker: _Worker) -> None:
         """Handle what a worker that has exited sent before it went."""
-        while worker in self._workers and select.select([worker.conn], [], [], 0)[0]:
+        # wait() polls; select() fails on descriptors above 1024 (hosts that hold many files).
+        while worker in self._workers and wait([worker.conn], 0):
             self._read_events(worker)
 
     def _handle(self, worker: _Worker, message: tuple[Any, ...]) -> None:
@@ -321,7 +329,7 @@ class ProcessExecutor(Executor):
         deadline = time.monotonic() + patience
         while worker.output is not None:
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([worker.output], [], [], left)[0]:
+            if left <= 0 or not wait([worker.output], left):
                 break
             self._read_output(worker)
 

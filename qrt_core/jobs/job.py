@@ -128,9 +128,15 @@ class RuntimeJob:
             return
         deadline = None if timeout is None else time.monotonic() + timeout
         delay, next_check = _POLL_START, time.monotonic() + _RECOVERY_EVERY
-        store = self._manager.store
         while True:
-            status = store.status(self._job_id)
+            # Looked up each time: closing the service closes its store and reopens one for reads.
+            store = self._manager.store
+            try:
+                status = store.status(self._job_id)
+            except Exception:
+                if self._manager.store is not store:
+                    continue  # the service closed meanwhile: read from the store it reopened
+                raise
             if status is None:
                 raise JobNotFoundError(f"Job {self._job_id} is no longer in the job store (deleted?).")
             if status in FINAL_STATUSES:
@@ -205,19 +211,25 @@ class RuntimeJob:
         self._stream = None
 
     def _follow(self, callback: Callable[[str, Any], Any], decoder: Any, stop: threading.Event) -> None:
-        store = self._manager.store
+        used: list[Any] = []
         try:
-            self._follow_store(store, callback, decoder, stop)
+            self._follow_store(used, callback, decoder, stop)
         finally:
-            store.release_connection()
+            if used:
+                used[0].release_connection()
 
-    def _follow_store(self, store: Any, callback: Callable[[str, Any], Any], decoder: Any, stop: threading.Event) -> None:
+    def _follow_store(self, used: list[Any], callback: Callable[[str, Any], Any], decoder: Any, stop: threading.Event) -> None:
         seen = 0
         while not stop.is_set():
+            # Looked up each time: closing the service closes its store and reopens one for reads.
+            store = self._manager.store
+            used[:] = [store]
             try:
                 final = self._status_name() in FINAL_STATUSES
                 rows = store.interim_results(self._job_id, seen)
             except Exception:  # noqa: BLE001 - job deleted or store closed: the stream ends
+                if self._manager.store is not store:
+                    continue  # the service closed meanwhile: read on from the store it reopened
                 logger.warning("Stream of job %s ended: the job store cannot be read", self._job_id, exc_info=True)
                 return
             for seq, message in rows:

@@ -32,16 +32,21 @@ def _boot_id() -> str:
         return ""
 
 
-def _start_time(pid: int) -> str:
-    """The start time of ``pid`` in clock ticks since boot (Linux), or ``""`` if unknown."""
+def _stat_fields(pid: int) -> list[bytes]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (Linux), or ``[]`` if unknown."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
             raw = handle.read()
     except OSError:
-        return ""
+        return []
     # The command name (field 2) may hold spaces and parentheses; the fields after the last ')'
-    # are fixed, and the start time is the 20th of them (field 22 overall).
-    fields = raw[raw.rfind(b")") + 2 :].split()
+    # are fixed: the state is the 1st of them (field 3), the start time the 20th (field 22).
+    return raw[raw.rfind(b")") + 2 :].split()
+
+
+def _start_time(pid: int) -> str:
+    """The start time of ``pid`` in clock ticks since boot (Linux), or ``""`` if unknown."""
+    fields = _stat_fields(pid)
     try:
         return fields[19].decode("ascii")
     except IndexError:
@@ -84,6 +89,8 @@ def is_alive(owner: ProcessIdentity) -> bool | None:
         pass  # exists, owned by someone else
     except OSError:
         return False
+    if _stat_fields(owner.pid)[:1] == [b"Z"]:
+        return False  # killed, and its parent has not reaped it yet: it runs nothing any more
     if owner.start:
         return _identity_of(owner.pid) == owner.start
     return True

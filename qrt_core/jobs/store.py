@@ -160,6 +160,13 @@ def _record(row: Sequence[Any]) -> JobRecord:
     )
 
 
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
 class JobStore:
     """The job database at ``home/jobs.db``; safe to share between threads and processes.
 
@@ -171,7 +178,8 @@ class JobStore:
         self.home = Path(home)
         self.path = self.home / DB_FILENAME
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        #: Every open connection and the thread it belongs to.
+        self._connections: dict[sqlite3.Connection, threading.Thread] = {}
         self._lock = threading.Lock()
         self._closed = False
         try:
@@ -197,7 +205,13 @@ class JobStore:
                 raise QRTError(f"Cannot open the job store {self.path}: {exc}") from exc
             self._local.conn = conn
             with self._lock:
-                self._connections.append(conn)
+                # Threads that ended cannot release their connections: close them here, or a
+                # process that uses a thread per request runs out of file descriptors.
+                for other, thread in list(self._connections.items()):
+                    if not thread.is_alive():
+                        del self._connections[other]
+                        _close_quietly(other)
+                self._connections[conn] = threading.current_thread()
         return conn
 
     def release_connection(self) -> None:
@@ -207,22 +221,19 @@ class JobStore:
             return
         self._local.conn = None
         with self._lock:
-            if conn in self._connections:
-                self._connections.remove(conn)
-        try:
-            conn.close()
-        except sqlite3.Error:
-            pass
+            self._connections.pop(conn, None)
+        _close_quietly(conn)
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            connections, self._connections = self._connections, []
+            connections, self._connections = list(self._connections), {}
         for conn in connections:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
+            _close_quietly(conn)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
