@@ -1,18 +1,20 @@
 """Edge cases of the jobs engine: a hosting process with many open files, store connections of
 threads that have ended, a hosting process killed but not yet reaped, result streams and waits that
-outlive the service, and what a cancelled program leaves behind."""
+outlive the service, what a cancelled program leaves behind, a thread a job leaves in its worker,
+workers that cannot start, and output that is not valid Unicode."""
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 
 import pytest
 from jobs_helpers import PROGRAMS, _meta, pid_alive, spawn_python, wait_until
 from qiskit.providers import JobStatus
 
-from qrt_core import RuntimeService
+from qrt_core import RuntimeJobFailureError, RuntimeService
 from qrt_core.jobs.store import INTERRUPTED_MESSAGE
 from qrt_core.testing import on_sys_path
 from qrt_core.testing import write_programs as _write_programs
@@ -29,6 +31,49 @@ _EXTRA_PROGRAMS = {
             return "done"
         """,
         _meta({"properties": {"gate": {"type": "string"}, "count": {"type": "integer"}}}),
+    ),
+    "edge-leaver": (
+        """
+        import threading
+
+        def main(backend, user_messenger, **kwargs):
+            def later():
+                with open(kwargs["wake"], encoding="utf-8") as wake:  # opened by the next job
+                    wake.read()
+                user_messenger.publish("left behind")
+                with open(kwargs["done"], "w", encoding="utf-8"):
+                    pass
+
+            threading.Thread(target=later, daemon=True).start()
+            return "first"
+        """,
+        _meta({"properties": {"wake": {"type": "string"}, "done": {"type": "string"}}}),
+    ),
+    "edge-follower": (
+        """
+        def main(backend, user_messenger, **kwargs):
+            with open(kwargs["wake"], "w", encoding="utf-8"):
+                pass  # wakes the thread the previous job left in this worker
+            with open(kwargs["done"], encoding="utf-8") as done:  # it has published by now
+                done.read()
+            user_messenger.publish("own")
+            return "second"
+        """,
+        _meta(
+            {"properties": {"wake": {"type": "string"}, "done": {"type": "string"}}},
+            max_execution_time=30,
+        ),
+    ),
+    "edge-surrogate": (
+        """
+        def main(backend, user_messenger, **kwargs):
+            name = b"caf\\xe9.qpy".decode("utf-8", "surrogateescape")  # as os.listdir gives it
+            print("reading", name)
+            if kwargs.get("fail"):
+                raise FileNotFoundError(name)
+            return "ok"
+        """,
+        _meta({"properties": {"fail": {"type": "boolean"}}}),
     ),
     "edge-spawner": (
         """
@@ -88,7 +133,7 @@ def test_threads_that_ended_leave_no_store_connections_open(programs, tmp_path):
 
 _HOST = """
 import sys
-from qrt_core import RuntimeService
+from qrt_core import RuntimeJobFailureError, RuntimeService
 service = RuntimeService(home={home!r}, max_workers=1)
 job = service.run("sleeper", inputs={{"seconds": 300}})
 print(job.job_id(), flush=True)
@@ -153,7 +198,9 @@ def test_waiting_for_a_job_survives_the_service_closing(programs, tmp_path):
     other = RuntimeService(home=tmp_path)
     try:
         started = threading.Event()
-        running = host.run("sleeper", inputs={"seconds": 300}, callback=lambda job_id, message: started.set())
+        running = host.run(
+            "sleeper", inputs={"seconds": 300}, callback=lambda job_id, message: started.set()
+        )
         assert started.wait(60)
         follower = other.job(running.job_id())
         polling, outcome = threading.Event(), []
@@ -193,4 +240,42 @@ def test_cancel_stops_what_the_program_started(programs, tmp_path):
         assert pid_alive(children[0])
         job.cancel()
         assert job.status() is JobStatus.CANCELLED
-        wait_until(lambda: not pid_alive(children[0]), timeout=10, what="the program's child process to stop")
+        wait_until(
+            lambda: not pid_alive(children[0]),
+            timeout=10,
+            what="the program's child process to stop",
+        )
+
+
+def test_a_thread_left_by_a_job_does_not_publish_into_the_next_one(programs, tmp_path):
+    gates = {"wake": str(tmp_path / "wake"), "done": str(tmp_path / "done")}
+    for path in gates.values():
+        os.mkfifo(path)
+    with RuntimeService(home=tmp_path / "home", max_workers=1) as service:
+        first = service.run("edge-leaver", inputs=gates)
+        assert first.result(timeout=60) == "first"
+        second = service.run("edge-follower", inputs=gates)  # same warm worker
+        assert second.result(timeout=60) == "second"
+        assert second.interim_results() == ["own"]
+        assert first.interim_results() == []
+
+
+def test_jobs_fail_when_no_worker_can_be_started(programs, tmp_path, monkeypatch):
+    # The interpreter was removed or replaced underneath a running service (an upgrade).
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "gone" / "python"))
+    with RuntimeService(home=tmp_path, max_workers=1) as service:
+        job = service.run("echo")
+        with pytest.raises(RuntimeJobFailureError, match="cannot be started"):
+            job.result(timeout=30)
+        assert job.status() is JobStatus.ERROR
+
+
+def test_output_that_is_not_valid_unicode_does_not_stall_the_job(programs, tmp_path):
+    with RuntimeService(home=tmp_path, max_workers=1) as service:
+        printed = service.run("edge-surrogate")
+        assert printed.result(timeout=30) == "ok"
+        assert "reading caf\\udce9.qpy" in printed.logs()
+        failed = service.run("edge-surrogate", inputs={"fail": True})
+        failed.wait_for_final_state(30)
+        assert failed.status() is JobStatus.ERROR
+        assert "caf\\udce9.qpy" in failed.error_message()

@@ -211,7 +211,13 @@ class ProcessExecutor(Executor):
         if self._stopping:
             wanted = min(wanted, len(self._queue) + sum(1 for w in live if w.job))
         for _ in range(wanted - len(live)):
-            self._spawn()
+            try:
+                self._spawn()
+            except OSError as exc:
+                # The interpreter is gone (replaced by an upgrade) or the system is out of
+                # processes or descriptors: fail the queued jobs rather than stop the pool thread.
+                self._start_failed(f"The worker processes cannot be started: {exc}")
+                break
         for worker in self._workers:
             if not self._queue:
                 break
@@ -228,7 +234,12 @@ class ProcessExecutor(Executor):
 
     def _spawn(self) -> None:
         parent, child = socket.socketpair()
-        out_r, out_w = os.pipe()
+        try:
+            out_r, out_w = os.pipe()
+        except OSError:
+            parent.close()
+            child.close()
+            raise
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c", _WORKER_COMMAND, str(child.fileno())],
@@ -242,6 +253,10 @@ class ProcessExecutor(Executor):
                 start_new_session=True,
                 env=self._worker_environment(),
             )
+        except BaseException:
+            parent.close()
+            os.close(out_r)
+            raise
         finally:
             child.close()
             os.close(out_w)
@@ -351,17 +366,17 @@ class ProcessExecutor(Executor):
             self.sink.job_failed(spec.job_id, self._crash_message(worker, spec), reason="crash")
         elif not worker.ready and not worker.dying:
             self._drain_output(worker)
-            self._start_failures += 1
-            if self._start_failures >= _MAX_START_FAILURES:
-                output = worker.tail.decode("utf-8", "replace").strip() or "(no output)"
-                while self._queue:
-                    self.sink.job_failed(
-                        self._queue.popleft().job_id,
-                        f"The worker processes fail to start (exit status {worker.proc.returncode}):\n{output}",
-                        reason="crash",
-                    )
-                self._start_failures = 0
+            output = worker.tail.decode("utf-8", "replace").strip() or "(no output)"
+            self._start_failed(f"The worker processes fail to start (exit status {worker.proc.returncode}):\n{output}")
         self._discard(worker)
+
+    def _start_failed(self, message: str) -> None:
+        """A worker could not start; after a few in a row the queued jobs fail with ``message``."""
+        self._start_failures += 1
+        if self._start_failures >= _MAX_START_FAILURES:
+            while self._queue:
+                self.sink.job_failed(self._queue.popleft().job_id, message, reason="crash")
+            self._start_failures = 0
 
     def _crash_message(self, worker: _Worker, spec: JobSpec) -> str:
         code = worker.proc.returncode

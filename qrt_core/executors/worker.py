@@ -155,8 +155,11 @@ def _run_one(conn: Channel, fields: dict[str, Any], memory_limit: int | None) ->
 
     send = conn.send
 
+    active = True
+
     def emit(kind: str, text: str) -> None:
-        send(("interim", text) if kind == "interim" else ("log", kind, text))
+        if active:  # a thread the program left running must not speak for a later job
+            send(("interim", text) if kind == "interim" else ("log", kind, text))
 
     _sync_sys_path(spec.extra.get("sys_path"))
     send(("started", {"worker_pid": os.getpid(), "hostname": socket.gethostname()}))
@@ -181,6 +184,7 @@ def _run_one(conn: Channel, fields: dict[str, Any], memory_limit: int | None) ->
     else:
         send(("done", result))
     finally:
+        active = False
         if memory_limit:
             import resource
 

@@ -27,6 +27,17 @@ logger = logging.getLogger("qrt_core.jobs")
 _FINAL = object()
 
 
+def _storable(text: str) -> str:
+    """``text`` as SQLite can store it. A lone surrogate (a file name or bytes decoded with
+    ``surrogateescape``, then printed) cannot be encoded as UTF-8 and would fail the whole batch,
+    leaving its jobs RUNNING; it is kept as a backslash escape instead."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 class HostedJob:
     """What the hosting process knows about one of its jobs beyond the store: its callback and
     decoders, the next sequence numbers, and events set when it ends."""
@@ -95,16 +106,16 @@ class JobRecorder:
         self._post(("started", job_id, time.time(), info))
 
     def job_interim(self, job_id: str, message: str) -> None:
-        self._post(("interim", job_id, time.time(), message))
+        self._post(("interim", job_id, time.time(), _storable(message)))
 
     def job_log(self, job_id: str, stream: str, text: str) -> None:
-        self._post(("log", job_id, time.time(), stream, text))
+        self._post(("log", job_id, time.time(), stream, _storable(text)))
 
     def job_finished(self, job_id: str, result: str) -> None:
-        self._post(("finished", job_id, time.time(), result))
+        self._post(("finished", job_id, time.time(), _storable(result)))
 
     def job_failed(self, job_id: str, message: str, *, reason: str = "error") -> None:
-        self._post(("failed", job_id, time.time(), message, reason))
+        self._post(("failed", job_id, time.time(), _storable(message), reason))
 
     def job_cancelled(self, job_id: str) -> None:
         self._post(("cancelled", job_id, time.time()))
