@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from jobs_helpers import write_programs
 
 from qrt_core.plugins import PluginHost, reset_plugin_host
+from qrt_core.testing import on_sys_path
 
 
 @pytest.fixture(autouse=True)
@@ -27,3 +29,18 @@ def plugin_host() -> Iterator[PluginHost]:
         yield host
     finally:
         reset_plugin_host(old)
+
+
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The jobs tests' programs (tests/jobs_helpers.py), installed as fake distributions for one
+    test module."""
+    root = write_programs(tmp_path_factory.mktemp("programs"))
+    with on_sys_path(root):
+        yield root
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A job store folder shared by one test module."""
+    return tmp_path_factory.mktemp("home")

@@ -6,23 +6,10 @@ from __future__ import annotations
 import threading
 
 import pytest
-from jobs_helpers import pid_alive, run_python, wait_until, write_programs
+from jobs_helpers import pid_alive, run_python, wait_until
 from qiskit.providers import JobStatus
 
 from qrt_core import RuntimeInvalidStateError, RuntimeService
-from qrt_core.testing import on_sys_path
-
-
-@pytest.fixture(scope="module")
-def programs(tmp_path_factory):
-    root = write_programs(tmp_path_factory.mktemp("programs"))
-    with on_sys_path(root):
-        yield root
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return tmp_path_factory.mktemp("home")
 
 
 @pytest.fixture(scope="module")

@@ -7,18 +7,10 @@ import logging
 import threading
 
 import pytest
-from jobs_helpers import pid_alive, wait_until, write_programs
+from jobs_helpers import pid_alive, wait_until
 from qiskit.providers import JobStatus
 
 from qrt_core import QRTError, RuntimeJobFailureError, RuntimeService
-from qrt_core.testing import on_sys_path
-
-
-@pytest.fixture(scope="module")
-def programs(tmp_path_factory):
-    root = write_programs(tmp_path_factory.mktemp("programs"))
-    with on_sys_path(root):
-        yield root
 
 
 @pytest.fixture(scope="module")

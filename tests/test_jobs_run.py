@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from jobs_helpers import run_python, write_programs
+from jobs_helpers import run_python
 from qiskit.providers import JobStatus
 
 from qrt_core import (
@@ -23,19 +23,6 @@ from qrt_core import (
     RuntimeService,
 )
 from qrt_core.jobs.store import JobStore
-from qrt_core.testing import on_sys_path
-
-
-@pytest.fixture(scope="module")
-def programs(tmp_path_factory):
-    root = write_programs(tmp_path_factory.mktemp("programs"))
-    with on_sys_path(root):
-        yield root
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    return tmp_path_factory.mktemp("home")
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,11 @@ import os
 import signal
 import sqlite3
 
-import pytest
-from jobs_helpers import pid_alive, spawn_python, wait_until, write_programs
+from jobs_helpers import pid_alive, spawn_python, wait_until
 from qiskit.providers import JobStatus
 
 from qrt_core import RuntimeService
 from qrt_core.jobs.store import INTERRUPTED_MESSAGE, SCHEMA_VERSION, JobStore
-from qrt_core.testing import on_sys_path
-
-
-@pytest.fixture(scope="module")
-def programs(tmp_path_factory):
-    root = write_programs(tmp_path_factory.mktemp("programs"))
-    with on_sys_path(root):
-        yield root
 
 
 def test_two_hundred_jobs_through_two_workers(programs, tmp_path):
