@@ -20,7 +20,7 @@ from typing import Any
 
 from .executors.base import JobSpec
 
-__all__ = ["run_job", "ProgramFailure", "JobInterrupted", "DEFAULT_LOG_LEVEL", "load_native_libraries"]
+__all__ = ["run_job", "ProgramFailure", "JobInterrupted", "DEFAULT_LOG_LEVEL", "load_native_libraries", "run_job_within"]
 
 #: The level of ``logging`` records kept when the job's options give none (IBM's default).
 DEFAULT_LOG_LEVEL = "WARNING"
@@ -304,3 +304,25 @@ def load_native_libraries() -> None:
     """
     import qiskit  # noqa: F401
     import qiskit_aer  # noqa: F401
+
+
+def run_job_within(spec: JobSpec, emit: Callable[[str, str], None], memory_limit: int | None) -> str:
+    """:func:`run_job` in a worker process (``isolated``), after capping this process's memory at
+    ``memory_limit`` bytes when given. A job that exceeds the cap raises
+    :class:`ProgramFailure` with reason ``"memory"`` and a message naming the limit."""
+    if memory_limit:
+        from .jobs.limits import apply_memory_limit
+
+        apply_memory_limit(memory_limit)
+    try:
+        return run_job(spec, emit, isolated=True)
+    except ProgramFailure as failure:
+        if failure.reason != "memory" or not memory_limit:
+            raise
+        from .jobs.limits import format_bytes
+
+        raise ProgramFailure(
+            f"The job exceeded the worker memory limit of {format_bytes(memory_limit)} "
+            f"(worker_memory_limit / QRT_WORKER_MEMORY_LIMIT).\n\n{failure}",
+            "memory",
+        ) from None

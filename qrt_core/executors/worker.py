@@ -148,8 +148,7 @@ def _program_stack() -> str:
 def _run_one(conn: Channel, fields: dict[str, Any], memory_limit: int | None) -> bool:
     """Run one job; returns ``True`` when this worker should stop after it."""
     from ..executors.base import JobSpec
-    from ..jobs.limits import apply_memory_limit, format_bytes
-    from ..runner import ProgramFailure, run_job
+    from ..runner import ProgramFailure, run_job_within
 
     spec = JobSpec(**fields)
 
@@ -165,18 +164,10 @@ def _run_one(conn: Channel, fields: dict[str, Any], memory_limit: int | None) ->
     send(("started", {"worker_pid": os.getpid(), "hostname": socket.gethostname()}))
     retire = False
     try:
-        if memory_limit:
-            apply_memory_limit(memory_limit)
-        result = run_job(spec, emit, isolated=True)
+        result = run_job_within(spec, emit, memory_limit)
     except ProgramFailure as failure:
-        message = str(failure)
-        if failure.reason == "memory" and memory_limit:
-            message = (
-                f"The job exceeded the worker memory limit of {format_bytes(memory_limit)} "
-                f"(worker_memory_limit / QRT_WORKER_MEMORY_LIMIT).\n\n{message}"
-            )
         retire = failure.reason == "memory"  # memory may be left fragmented or half-freed
-        send(("failed", failure.reason, message, retire))
+        send(("failed", failure.reason, str(failure), retire))
     except BaseException as exc:  # noqa: BLE001 - never let a job take the loop down silently
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         retire = True

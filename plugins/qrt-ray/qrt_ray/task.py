@@ -121,25 +121,13 @@ def _missing_program(spec: JobSpec, where: dict[str, Any]) -> str | None:
 
 
 def _run(spec: JobSpec, buffer: _EventBuffer) -> None:
-    from qrt_core.runner import ProgramFailure, run_job
+    from qrt_core.runner import ProgramFailure, run_job_within
 
     limit = spec.extra.get("worker_memory_limit")
     try:
-        if limit:
-            from qrt_core.jobs.limits import apply_memory_limit
-
-            apply_memory_limit(limit)
-        terminal: Event = ("finished", run_job(spec, buffer.emit, isolated=True))
+        terminal: Event = ("finished", run_job_within(spec, buffer.emit, limit))
     except ProgramFailure as failure:
-        message = str(failure)
-        if failure.reason == "memory" and limit:
-            from qrt_core.jobs.limits import format_bytes
-
-            message = (
-                f"The job exceeded its memory limit of {format_bytes(limit)} "
-                f"(worker_memory_limit).\n\n{message}"
-            )
-        terminal = ("failed", message, failure.reason)
+        terminal = ("failed", str(failure), failure.reason)
     except BaseException as exc:  # noqa: BLE001 - whatever happens, the job gets a terminal event
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
         terminal = (
